@@ -1,0 +1,58 @@
+"""The `textgen` command: a Typer app whose command groups live in
+`textgen.tui.commands.*`, one module each.
+
+Errors a user can cause (TextgenError) become one line on stderr and exit
+code 2, never a traceback.
+"""
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from textgen.core.errors import TextgenError
+
+app = typer.Typer(
+    name="textgen",
+    help="textgen: write, code and chat with local language models; train your own.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _register() -> None:
+    from textgen.tui.commands import generate
+
+    generate.register(app)
+
+
+_register()
+
+
+def main(argv: list[str] | None = None) -> None:
+    try:
+        app(args=argv, standalone_mode=False)
+    except TextgenError as e:
+        print(f"error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        sys.exit(130)
+    except typer.Exit as e:
+        sys.exit(e.exit_code)
+    except typer.Abort:
+        print("aborted", file=sys.stderr)
+        sys.exit(1)
+    except Exception as e:  # click usage errors and friends
+        import click
+
+        if isinstance(e, click.ClickException):
+            e.show()
+            sys.exit(e.exit_code)
+        raise
+
+
+if __name__ == "__main__":
+    main()
