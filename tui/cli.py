@@ -23,9 +23,20 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from textgen.tui.commands import generate
+    """Each module in textgen.tui.commands adds its commands through `register(app)`.
 
-    generate.register(app)
+    Modules import only Typer at the top; their work imports stay inside the
+    command functions, so listing them costs nothing.
+    """
+    import importlib
+    import pkgutil
+
+    from textgen.tui import commands
+
+    for module_info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"textgen.tui.commands.{module_info.name}")
+        if hasattr(module, "register"):
+            module.register(app)
 
 
 _register()
