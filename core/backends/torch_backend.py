@@ -1,23 +1,21 @@
 """Our own PyTorch models behind the Generator interface.
 
-The decode loop is where the product's speed is won: one forward pass per
-new token over a KV cache (or recurrent state), no re-encoding of the
-prefix, inference mode, and sampling steps resolved once per request.
+The decode loop (shared with the Hugging Face backend) lives in
+model_decode.py. A checkpoint may also come from a GGUF file we exported
+(read back dequantized), and may carry a "quantize": "dynamic-int8" marker
+that is applied on load.
 """
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Iterator, Sequence
+from typing import Sequence
 
-import torch
-
+from textgen.core.backends.model_decode import ModelDecodeLoop
 from textgen.core.checkpoint import Checkpoint, is_checkpoint_dir, load_checkpoint
-from textgen.core.generator import Generator, ModelInfo, RawToken, TokenAlternative, TokenStream
-from textgen.core.sampling import (SamplingParams, TokenHistory, apply_pipeline, build_pipeline,
-                                   needs_history_counts)
+from textgen.core.generator import Generator, ModelInfo
 
 
-class TorchGenerator(Generator):
+class TorchGenerator(ModelDecodeLoop, Generator):
     backend_name = "torch"
 
     def __init__(self, checkpoint: Checkpoint):
@@ -25,14 +23,21 @@ class TorchGenerator(Generator):
         self.model = checkpoint.model.eval()
         self.tokenizer = checkpoint.tokenizer
         meta = checkpoint.metadata or {}
+        parameters = self.model.num_parameters()
+        quantization = str(next(self.model.parameters()).dtype).replace("torch.", "")
+        if meta.get("quantize") == "dynamic-int8":
+            from textgen.core.export.dynamic_int8 import quantize_dynamic_int8
+
+            self.model = quantize_dynamic_int8(self.model)
+            quantization = "dynamic-int8"
         self.info = ModelInfo(
             path=str(checkpoint.path), backend=self.backend_name,
             architecture=checkpoint.architecture,
-            parameters=self.model.num_parameters(),
+            parameters=parameters,
             vocab_size=self.model.config.vocab_size,
             context_length=self.model.context_length,
             file_format=checkpoint.file_format,
-            quantization=str(next(self.model.parameters()).dtype).replace("torch.", ""),
+            quantization=quantization,
             tokenizer=self.tokenizer.kind,
             control_codes=list(meta.get("control_codes", [])),
         )
@@ -44,6 +49,10 @@ class TorchGenerator(Generator):
 
     @classmethod
     def load(cls, path: Path, **options) -> "TorchGenerator":
+        if Path(path).suffix.lower() == ".gguf":  # one of our GGUF exports, dequantized
+            from textgen.core.export.gguf_reader import load_gguf_checkpoint
+
+            return cls(load_gguf_checkpoint(path))
         return cls(load_checkpoint(path))
 
     # --- tokens --------------------------------------------------------------
@@ -66,89 +75,5 @@ class TorchGenerator(Generator):
             return self.tokenizer.apply_chat_template(messages)
         return super().apply_chat_template(messages)
 
-    def _start_ids(self, prompt_ids: list[int]) -> list[int]:
-        """A model needs at least one token to condition on."""
-        if prompt_ids:
-            return list(prompt_ids)
-        if self.eos_id is not None:
-            return [self.eos_id]
-        try:
-            return self.tokenizer.encode("\n")[-1:] or [0]
-        except Exception:  # a vocabulary without newline
-            return [0]
-
-    # --- decode loop ---------------------------------------------------------
-    @torch.inference_mode()
-    def _forward(self, ids: list[int] | torch.Tensor, state):
-        idx = ids if isinstance(ids, torch.Tensor) else torch.tensor([ids])
-        logits, state = self.model(idx, state)
-        return logits[:, -1, :].float(), state
-
-    @torch.inference_mode()
-    def _prefill(self, ids: list[int]):
-        """Run the prompt (cut to the context window); return last logits and state."""
-        state = self.model.new_state(1)
-        return self._forward(ids, state)
-
-    def _window(self, ids: list[int], max_new: int) -> list[int]:
-        limit = self.model.context_length
-        if limit is None or len(ids) < limit:
-            return ids
-        room = max(1, min(max_new, limit // 4))
-        return ids[-(limit - room):]
-
-    def _token_ids(self, prompt_ids: list[int], params: SamplingParams,
-                   stream: TokenStream) -> Iterator[RawToken]:
-        ids = self._start_ids(prompt_ids)
-        if params.num_beams > 1:
-            yield from self._beam_tokens(ids, params, stream)
-            return
-        vocab = self.model.config.vocab_size
-        steps = build_pipeline(params, vocab)
-        history = TokenHistory([ids], vocab) if needs_history_counts(steps) else None
-        rng = torch.Generator().manual_seed(params.resolved_seed())
-        limit = self.model.context_length
-        logits, state = self._prefill(self._window(ids, params.max_tokens))
-        want_top = params.logprobs
-        while not stream.cancelled:
-            with torch.inference_mode():
-                processed = apply_pipeline(steps, logits.clone() if steps else logits, history)
-                if params.greedy:
-                    token = int(processed.argmax(-1))
-                    probs = None
-                else:
-                    probs = processed.softmax(-1)
-                    token = int(torch.multinomial(probs, 1, generator=rng))
-                logprobs = logits.log_softmax(-1)
-                raw = RawToken(token, float(logprobs[0, token]))
-                if want_top:
-                    raw.top = self._alternatives(logprobs[0], processed[0], probs, want_top)
-            yield raw
-            ids.append(token)
-            if history is not None:
-                history.append([token])
-            if limit is not None and state.length >= limit:
-                logits, state = self._prefill(self._window(ids, limit // 4))
-            else:
-                logits, state = self._forward(torch.tensor([[token]]), state)
-
-    def _alternatives(self, logprobs, processed, probs, k: int) -> list[TokenAlternative]:
-        if probs is None:  # greedy: all mass on the arg-max
-            probs = torch.zeros_like(processed)
-            probs[processed.argmax()] = 1.0
-        else:
-            probs = probs[0]
-        values, indices = logprobs.topk(min(k, logprobs.shape[-1]))
-        return [TokenAlternative(i, self.tokenizer.id_to_piece(i), v, float(probs[i]))
-                for v, i in zip(values.tolist(), indices.tolist())]
-
-    def _beam_tokens(self, ids: list[int], params: SamplingParams, stream: TokenStream):
-        from textgen.core.beam_search import beam_search
-
-        result = beam_search(self.model, self._window(ids, params.max_tokens), params,
-                             None if params.ignore_eos else self.eos_id,
-                             self.model.config.vocab_size, lambda: stream.cancelled)
-        for token in result.token_ids:
-            yield RawToken(token)
-        if result.stop_reason == "eos" and self.eos_id is not None:
-            yield RawToken(self.eos_id)
+    def _piece(self, token_id: int) -> str:
+        return self.tokenizer.id_to_piece(token_id)
