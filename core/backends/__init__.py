@@ -18,6 +18,9 @@ BACKENDS: dict[str, str] = {
 }
 
 # Cheap checks by path shape, so picking a backend imports nothing heavy.
+# Every .gguf goes to the gguf backend, which reads `general.architecture` and
+# hands our own "textgen.<arch>" files on to the torch backend (llama.cpp
+# cannot run them); `load(path, backend="torch")` reads any GGUF textgen wrote.
 _DETECT = {
     "gguf": lambda p: p.is_file() and p.suffix.lower() == ".gguf",
     "torch": lambda p: (p.is_dir() and _config_format(p) == "textgen-checkpoint")

@@ -23,6 +23,10 @@ from textgen.core.generator import Generator, ModelInfo, RawToken, TokenStream
 from textgen.core.sampling import SamplingParams
 
 
+# transformers 5 builds an empty tokenizer from config.json alone; insist on real files
+TOKENIZER_FILES = ("tokenizer.json", "tokenizer.model", "vocab.json", "spiece.model", "vocab.txt")
+
+
 def _offline() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -35,11 +39,12 @@ class HFGenerator(ModelDecodeLoop, Generator):
 
     def __init__(self, hf_model, hf_tokenizer, path: Path):
         from textgen.core.backends.hf_model import HFCausalLM
+        from textgen.core.tokenizers.hf import HFTokenizer
 
         self.path = path
         self.model = HFCausalLM(hf_model)
         self.hf_model = hf_model
-        self.tokenizer = hf_tokenizer
+        self.tokenizer = HFTokenizer(hf_tokenizer, str(path))
         self._eos, self._stop_ids = _eos_ids(hf_model, hf_tokenizer)
         self._bos = hf_tokenizer.bos_token_id
         self._add_bos = self._bos is not None and _adds_bos(hf_tokenizer)
@@ -50,7 +55,7 @@ class HFGenerator(ModelDecodeLoop, Generator):
             architecture=getattr(config, "model_type", "?"),
             parameters=self.model.num_parameters(), vocab_size=self.model.config.vocab_size,
             context_length=self.model.context_length, file_format="hf", quantization=dtype,
-            tokenizer=f"hf:{type(hf_tokenizer).__name__}",
+            tokenizer="hf",
             extra={"architectures": list(getattr(config, "architectures", None) or [])},
         )
 
@@ -70,6 +75,9 @@ class HFGenerator(ModelDecodeLoop, Generator):
         torch_dtype = getattr(torch, dtype, None)
         if not isinstance(torch_dtype, torch.dtype):
             raise TextgenError(f"unknown dtype {dtype!r}; use float32, bfloat16 or float16")
+        if not any((path / name).is_file() for name in TOKENIZER_FILES):
+            raise TextgenError(f"{path}: no tokenizer files in the folder (expected one of "
+                               f"{', '.join(TOKENIZER_FILES)})")
         try:
             tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
         except Exception as e:
@@ -89,14 +97,13 @@ class HFGenerator(ModelDecodeLoop, Generator):
 
     # --- tokens --------------------------------------------------------------
     def encode(self, text: str) -> list[int]:
-        return list(self.tokenizer.encode(text, add_special_tokens=False)) if text else []
+        return self.tokenizer.encode(text) if text else []
 
     def decode(self, ids: Sequence[int]) -> str:
-        return self.tokenizer.decode(list(ids), skip_special_tokens=False,
-                                     clean_up_tokenization_spaces=False)
+        return self.tokenizer.decode(ids)
 
     def _piece(self, token_id: int) -> str:
-        return self.decode([token_id])
+        return self.tokenizer.id_to_piece(token_id)
 
     @property
     def eos_id(self) -> int | None:
@@ -104,18 +111,19 @@ class HFGenerator(ModelDecodeLoop, Generator):
 
     @property
     def chat_template(self) -> str | None:
-        return getattr(self.tokenizer, "chat_template", None) or None
+        return self.tokenizer.chat_template or None
 
     def apply_chat_template(self, messages: list[dict]) -> str:
         if not self.chat_template:
             raise TextgenError(f"{self.path}: the tokenizer has no chat template "
                                "(tokenizer_config.json has no chat_template); use completion mode")
         try:
-            prompt = self.tokenizer.apply_chat_template(messages, tokenize=False,
-                                                        add_generation_prompt=True)
+            prompt = self.tokenizer.apply_chat_template(messages)
+        except TextgenError:
+            raise
         except Exception as e:
             raise TextgenError(f"{self.path}: its chat template failed ({_first_line(e)})") from None
-        bos = self.tokenizer.bos_token
+        bos = self.tokenizer.hf.bos_token
         if self._add_bos and bos and prompt.startswith(bos):
             prompt = prompt[len(bos):]  # the decode loop adds BOS itself
         return prompt

@@ -16,6 +16,7 @@ from typing import Iterator
 
 import torch
 
+from textgen.core.backends.context_window import context_window
 from textgen.core.generator import RawToken, TokenAlternative, TokenStream
 from textgen.core.sampling import (SamplingParams, TokenHistory, apply_pipeline, build_pipeline,
                                    needs_history_counts)
@@ -51,11 +52,7 @@ class ModelDecodeLoop:
         return self._forward(ids, state)
 
     def _window(self, ids: list[int], max_new: int) -> list[int]:
-        limit = self.model.context_length
-        if limit is None or len(ids) < limit:
-            return ids
-        room = max(1, min(max_new, limit // 4))
-        return ids[-(limit - room):]
+        return context_window(ids, max_new, self.model.context_length)
 
     def _token_ids(self, prompt_ids: list[int], params: SamplingParams,
                    stream: TokenStream) -> Iterator[RawToken]:

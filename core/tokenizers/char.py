@@ -1,4 +1,5 @@
-"""Character-level tokenizer with an explicit policy for unseen characters."""
+"""Character-level tokenizer with an explicit policy for unseen characters:
+a silent fallback would quietly feed a model ids it never learned."""
 from __future__ import annotations
 
 from typing import Sequence
@@ -11,21 +12,34 @@ POLICIES = ("error", "replace")
 
 
 class CharTokenizer(Tokenizer):
+    """One id per character; `stoi` maps the plain characters only.
+    Special tokens (several characters each) follow them in the vocab."""
+
     kind = "char"
 
     def __init__(self, chars: Sequence[str], unknown: str = "error", specials: Sequence[str] = ()):
         if unknown not in POLICIES:
             raise TextgenError(f"unknown-character policy must be one of {POLICIES}, got {unknown!r}")
+        chars = list(chars)
+        bad = [c for c in chars if not isinstance(c, str) or len(c) != 1]
+        if bad:
+            raise TextgenError(f"char vocabulary entries must be single characters, got {bad[0]!r}")
+        if len(set(chars)) != len(chars):
+            raise TextgenError("char vocabulary lists a character twice")
         self.unknown = unknown
-        self.vocab: list[str] = list(chars)
+        self.vocab: list[str] = chars
         if unknown == "replace" and REPLACEMENT not in self.vocab:
             self.vocab.append(REPLACEMENT)
-        self._specials: dict[str, int] = {}
         self.stoi = {c: i for i, c in enumerate(self.vocab)}
+        self._specials: dict[str, int] = {}
         self.add_special_tokens(specials)
 
     @classmethod
     def train(cls, text: str, unknown: str = "error", specials: Sequence[str] = ()) -> "CharTokenizer":
+        """Vocabulary = the sorted set of characters, so ids depend only on
+        which characters occur, not on their order or frequency."""
+        for s in specials:  # a special in the corpus is one token, not its letters
+            text = text.replace(s, "")
         return cls(sorted(set(text)), unknown, specials)
 
     @property
@@ -38,9 +52,12 @@ class CharTokenizer(Tokenizer):
 
     def add_special_tokens(self, tokens: Sequence[str]) -> None:
         for token in tokens:
-            if token not in self._specials:
-                self._specials[token] = len(self.vocab)
-                self.vocab.append(token)
+            if not isinstance(token, str) or not token:
+                raise TextgenError(f"a special token must be a non-empty string, got {token!r}")
+            if token in self._specials or token in self.stoi:
+                continue  # a single known character is already atomic
+            self._specials[token] = len(self.vocab)
+            self.vocab.append(token)
 
     def encode(self, text: str) -> list[int]:
         ids: list[int] = []
@@ -55,8 +72,9 @@ class CharTokenizer(Tokenizer):
                 missing = sorted({c for c in chunk if c not in stoi})
                 if self.unknown == "error":
                     shown = ", ".join(repr(c) for c in missing[:5])
+                    more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
                     raise TextgenError(
-                        f"character(s) {shown} are not in this model's vocabulary of "
+                        f"character(s) {shown}{more} are not in this model's vocabulary of "
                         f"{len(stoi)} characters"
                     ) from None
                 rep = stoi[REPLACEMENT]
@@ -80,13 +98,7 @@ class CharTokenizer(Tokenizer):
 
     @classmethod
     def from_json_dict(cls, data: dict) -> "CharTokenizer":
-        try:
-            tok = cls.__new__(cls)
-            tok.unknown = data.get("unknown", "error")
-            tok.vocab = list(data["chars"])
-            tok.stoi = {c: i for i, c in enumerate(tok.vocab)}
-            tok._specials = {}
-            tok.add_special_tokens(data.get("specials", []))
-            return tok
-        except (KeyError, TypeError) as e:
-            raise TextgenError(f"char tokenizer data is incomplete ({e})") from None
+        chars, specials = data.get("chars"), data.get("specials", [])
+        if not isinstance(chars, list) or not isinstance(specials, list):
+            raise TextgenError("char tokenizer data needs a 'chars' list (and an optional 'specials' list)")
+        return cls(chars, data.get("unknown", "error"), specials)

@@ -10,34 +10,58 @@ from textgen.core.errors import TextgenError
 from textgen.core.tokenizers.base import Tokenizer, split_specials
 
 UNK = "<unk>"
-# words (with inner apostrophes/hyphens), numbers, newlines, any other single symbol
-_TOKEN = re.compile(r"\n|[^\W\d_]+(?:['’-][^\W\d_]+)*|\d+(?:[.,]\d+)*|[^\s\w]|_", re.UNICODE)
-_NO_SPACE_BEFORE = set(".,;:!?)]}%'’”»…") | {"n't", "'s", "'re", "'ll", "'ve", "'d", "'m"}
-_NO_SPACE_AFTER = set("([{“«$#@")
+_LETTERS = r"[^\W\d_]+"
+# newline | word with inner apostrophes/hyphens ("don't", "o'er"), and a leading
+# apostrophe when one opens a word ("'tis", or a single-quoted "'word") |
+# number | a run of one punctuation mark ("...", "--") | anything else, alone
+_TOKEN = re.compile(
+    rf"\n|(?:(?<![^\W_])['‘’](?={_LETTERS}))?{_LETTERS}(?:['’-]{_LETTERS})*"
+    r"|\d+(?:[.,]\d+)*|([^\s\w])\1*|_"
+)
+_CLOSERS = set(".,;:!?)]}%'’”»…")  # no space before these
+_OPENERS = set("([{“‘«¿¡$#@")      # no space after these
+_QUOTES = set('"')                 # direction decided by pairing
+
+
+def _all_in(token: str, chars: set[str]) -> bool:
+    return all(c in chars for c in token)
 
 
 class WordTokenizer(Tokenizer):
+    """Id 0 is <unk>; then words by falling frequency; then special tokens."""
+
     kind = "word"
 
     def __init__(self, words: Sequence[str], lowercase: bool = False, specials: Sequence[str] = ()):
-        self.lowercase = lowercase
-        self.vocab: list[str] = [UNK] + [w for w in words if w != UNK]
+        self.lowercase = bool(lowercase)
+        self.vocab: list[str] = [UNK] + [w for w in dict.fromkeys(words) if w != UNK]
         self.stoi = {w: i for i, w in enumerate(self.vocab)}
+        self._n_plain = len(self.vocab)  # specials appended after this keep their order on reload
         self._specials: dict[str, int] = {}
         self.add_special_tokens(specials)
 
     @classmethod
     def train(cls, text: str, max_vocab: int = 10000, min_freq: int = 1, lowercase: bool = False,
               specials: Sequence[str] = ()) -> "WordTokenizer":
-        if max_vocab < 2:
-            raise TextgenError(f"max_vocab must be at least 2, got {max_vocab}")
-        counts = Counter(cls._split(text.lower() if lowercase else text))
-        ranked = sorted((w for w, c in counts.items() if c >= min_freq), key=lambda w: (-counts[w], w))
+        """Keep the `max_vocab` most frequent tokens (<unk> and specials
+        included); equal counts are ordered alphabetically, so training is
+        deterministic."""
+        if max_vocab < 2 + len(specials):
+            raise TextgenError(f"max_vocab must be at least {2 + len(specials)}, got {max_vocab}")
+        counts: Counter[str] = Counter()
+        for chunk, special in split_specials(text, {s: 0 for s in specials}):
+            if special is None:
+                counts.update(cls._split(chunk.lower() if lowercase else chunk))
+        counts.pop(UNK, None)
+        for s in specials:
+            counts.pop(s, None)
+        ranked = sorted((w for w, c in counts.items() if c >= max(1, min_freq)),
+                        key=lambda w: (-counts[w], w))
         return cls(ranked[: max_vocab - 1 - len(specials)], lowercase, specials)
 
     @staticmethod
     def _split(text: str) -> list[str]:
-        return _TOKEN.findall(text)
+        return [m.group() for m in _TOKEN.finditer(text)]
 
     @property
     def vocab_size(self) -> int:
@@ -53,6 +77,8 @@ class WordTokenizer(Tokenizer):
 
     def add_special_tokens(self, tokens: Sequence[str]) -> None:
         for token in tokens:
+            if not isinstance(token, str) or not token:
+                raise TextgenError(f"a special token must be a non-empty string, got {token!r}")
             if token not in self._specials:
                 if token not in self.stoi:
                     self.stoi[token] = len(self.vocab)
@@ -71,24 +97,33 @@ class WordTokenizer(Tokenizer):
         return ids
 
     def decode(self, ids: Sequence[int]) -> str:
-        words = [self.vocab[i] if 0 <= i < len(self.vocab) else UNK for i in ids]
+        """Join with single spaces, except: none around a newline, none before
+        closing punctuation, none after an opening bracket, and straight
+        double quotes alternate between opening and closing within a paragraph
+        (a quote may span wrapped lines; a new paragraph may reopen one)."""
         out: list[str] = []
-        open_quote = False
-        prev = None
-        for w in words:
-            space = prev is not None and prev != "\n" and w != "\n"
-            if w in _NO_SPACE_BEFORE or (prev in _NO_SPACE_AFTER):
-                space = False
-            if w == '"':
-                if open_quote:
-                    space = False
-                open_quote = not open_quote
-            elif prev == '"' and open_quote:
+        prev: str | None = None
+        prev_opens = False  # the previous token wants no space after it
+        quote_open = False
+        for i in ids:
+            w = self.vocab[i] if 0 <= i < len(self.vocab) else UNK
+            space = prev is not None and prev != "\n" and w != "\n" and not prev_opens
+            opens = _all_in(w, _OPENERS)
+            if w == "\n":
+                if prev == "\n":  # a blank line ends a paragraph, and any quote left open
+                    quote_open = False
+            elif _all_in(w, _QUOTES):
+                if quote_open:
+                    space, opens = False, False
+                else:
+                    opens = True
+                quote_open = not quote_open
+            elif _all_in(w, _CLOSERS):
                 space = False
             if space:
                 out.append(" ")
             out.append(w)
-            prev = w
+            prev, prev_opens = w, opens
         return "".join(out)
 
     def id_to_piece(self, token_id: int) -> str:
@@ -98,13 +133,14 @@ class WordTokenizer(Tokenizer):
         return list(self.vocab)
 
     def to_json_dict(self) -> dict:
-        plain = [w for w in self.vocab[1:] if w not in self._specials]
-        return {"kind": self.kind, "words": plain, "lowercase": self.lowercase,
+        return {"kind": self.kind, "words": self.vocab[1:self._n_plain], "lowercase": self.lowercase,
                 "specials": list(self._specials)}
 
     @classmethod
     def from_json_dict(cls, data: dict) -> "WordTokenizer":
-        try:
-            return cls(data["words"], data.get("lowercase", False), data.get("specials", []))
-        except (KeyError, TypeError) as e:
-            raise TextgenError(f"word tokenizer data is incomplete ({e})") from None
+        words, specials = data.get("words"), data.get("specials", [])
+        if not isinstance(words, list) or not isinstance(specials, list):
+            raise TextgenError("word tokenizer data needs a 'words' list (and an optional 'specials' list)")
+        if not all(isinstance(w, str) and w for w in words):
+            raise TextgenError("word tokenizer data has an entry that is not a non-empty string")
+        return cls(words, data.get("lowercase", False), specials)

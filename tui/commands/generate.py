@@ -3,46 +3,31 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
-from textgen.core.errors import TextgenError
+from textgen.tui import options
 
 
-def read_prompt(prompt: Optional[str]) -> str:
-    """The prompt from the option, or from stdin when it is piped."""
-    if prompt is not None:
-        return prompt
-    if not sys.stdin.isatty():
-        return sys.stdin.read()
-    raise TextgenError("no prompt: pass --prompt TEXT or pipe text on stdin")
-
-
+@options.with_sampling_options()
 def generate(
-    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model path: checkpoint folder, .pt, HF folder or .gguf."),
+    model: Optional[str] = options.MODEL,
     prompt: Optional[str] = typer.Option(None, "--prompt", "-p", help="Text to continue (default: stdin)."),
-    max_tokens: int = typer.Option(200, "--max-tokens", "-n", help="Most tokens to generate."),
-    temperature: float = typer.Option(0.8, "--temperature", "-t", help="0 = greedy; higher = more random."),
-    top_k: int = typer.Option(0, "--top-k", help="Keep the k most likely tokens (0 = off)."),
-    top_p: float = typer.Option(1.0, "--top-p", help="Nucleus sampling mass (1 = off)."),
-    min_p: float = typer.Option(0.0, "--min-p", help="Drop tokens below min_p x the top probability."),
-    repetition_penalty: float = typer.Option(1.0, "--repetition-penalty", help="Penalise seen tokens (1 = off)."),
-    beams: int = typer.Option(1, "--beams", help="Beam search width (1 = sampling)."),
-    stop: List[str] = typer.Option([], "--stop", help="Stop sequence (repeatable)."),
-    seed: Optional[int] = typer.Option(None, "--seed", help="Random seed for reproducible output."),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object with text and stats."),
+    as_json: bool = options.JSON,
+    sampling: dict = None,
 ) -> None:
-    """Continue a prompt with a model, streaming tokens to stdout."""
-    from textgen.core import SamplingParams, load
-    from textgen.tui.model_choice import resolve_model_path
+    """Continue a prompt with a model, streaming tokens to stdout.
 
-    params = SamplingParams(
-        max_tokens=max_tokens, temperature=temperature, top_k=top_k, top_p=top_p, min_p=min_p,
-        repetition_penalty=repetition_penalty, num_beams=beams, stop=list(stop), seed=seed,
-    )
-    text = read_prompt(prompt)
-    generator = load(resolve_model_path(model))
+    Defaults: 200 tokens, temperature 0.8, no top-k/top-p/min-p, no penalties.
+    """
+    from textgen.core import SamplingParams
+    from textgen.tui.command_io import read_input
+    from textgen.tui.model_choice import load_model
+
+    params = options.sampling_params(SamplingParams(), **sampling)
+    text = read_input(prompt, "prompt", "pass --prompt TEXT or pipe text on stdin")
+    generator = load_model(model)
     stream = generator.stream(text, params)
     if as_json:
         for _ in stream:

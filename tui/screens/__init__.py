@@ -1,0 +1,1 @@
+"""The app's secondary screens: help, model picker, token inspector, dialogs."""

@@ -1,0 +1,1 @@
+"""Widgets of the textgen app (each carries its own DEFAULT_CSS)."""
