@@ -225,7 +225,7 @@ async def test_dialogue_continue_adds_the_next_line(gpt, gpt_path, tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_model(app, pilot)
         app.query_one("#dialogue-character").value = "Romeo, a young lover"
-        await set_controls(app, pilot, seed=3)
+        await set_controls(app, pilot, seed=3, max_tokens=20)
         await pilot.press("ctrl+g")
         await wait_for_run(app, pilot)
         first = app.sessions["dialogue"].segments[0]
