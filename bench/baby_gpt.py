@@ -37,7 +37,6 @@ def main() -> None:
     from textgen.train.config import load_config
     from textgen.train.run import train_run
     from textgen.train.scoring import score_tokens
-    from textgen.train.token_data import TokenData  # noqa: F401  (import cost outside timing)
 
     overrides = list(args.sets) + [f"train.threads={args.threads}"]
     overrides += [f"data.path={args.data}", "data.dataset=null"] if args.data else []
@@ -52,9 +51,9 @@ def main() -> None:
     r = outcome.result
 
     from textgen.core.checkpoint import load_checkpoint
-    from textgen.train.token_data import prepare
-    from textgen.train.named_datasets import load_documents
     from textgen.train.download import cache_dir
+    from textgen.train.named_datasets import load_documents
+    from textgen.train.token_data import prepare
 
     ckpt = load_checkpoint(out / "last")
     docs = load_documents(config.data.dataset, config.data.path)

@@ -18,7 +18,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from textual import on, work
+from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -27,23 +27,22 @@ from textual.widgets import Footer, Input, TabbedContent, TabPane
 from textgen.core.errors import TextgenError
 from textgen.tui.app_commands import SlashCommandProvider, parse_slash
 from textgen.tui.app_keys import KEYS, PALETTE
-from textgen.tui.app_messages import (FinetuneEnded, FinetuneProgress, GenerationEnded,
-                                      ModelFailed, ModelLoaded)
-from textgen.tui.app_models import (RecentModels, default_model_path, display_path, info_facts,
-                                    leave_a_core_for_the_screen)
+from textgen.tui.app_generation import GenerationMixin
+from textgen.tui.app_model_actions import ModelActionsMixin
+from textgen.tui.app_models import RecentModels, default_model_path
 from textgen.tui.app_run import ActiveRun
-from textgen.tui.app_sessions import MODES, Segment, new_sessions
+from textgen.tui.app_sessions import MODES, new_sessions
 from textgen.tui.app_slash import SlashCommandsMixin
 from textgen.tui.widgets.controls import ControlsPanel
 from textgen.tui.widgets.finetune_panel import FinetunePanel
-from textgen.tui.widgets.mode_panels import PANEL_CLASSES, ChatPanel, ModePanel
+from textgen.tui.widgets.mode_panels import PANEL_CLASSES, ModePanel
 from textgen.tui.widgets.notes_panel import NotesPanel
 from textgen.tui.widgets.status_bar import StatusBar
 
 DRAIN_INTERVAL = 0.05   # seconds between screen updates while a model writes
 
 
-class TextgenApp(SlashCommandsMixin, App):
+class TextgenApp(GenerationMixin, ModelActionsMixin, SlashCommandsMixin, App):
     CSS_PATH = "app.tcss"
     TITLE = "textgen"
     COMMANDS = App.COMMANDS | {SlashCommandProvider}
@@ -135,6 +134,15 @@ class TextgenApp(SlashCommandsMixin, App):
         if self.session_file:
             self.run_worker(self.open_session_from(self.session_file))
 
+    def on_unmount(self) -> None:
+        """Leaving: stop the work in threads (the process waits for them) and
+        give PyTorch its threads back."""
+        if self.active_run is not None:
+            self.active_run.cancel()
+        if self.finetune_job is not None:
+            self.finetune_job.cancel()
+        self.restore_model_threads()
+
     def _initial_load(self) -> None:
         path = self.model_path or default_model_path()
         if path is None:
@@ -155,9 +163,6 @@ class TextgenApp(SlashCommandsMixin, App):
 
     def action_preset(self, name: str) -> None:
         self.controls.apply_preset(name)
-
-    def action_cancel_finetune(self) -> None:
-        self.cancel_finetune()
 
     # --- modes -------------------------------------------------------------------------
     def action_mode(self, mode: str) -> None:

@@ -165,9 +165,32 @@ class FinetuneJob:
                        epochs=self.request.epochs, lora=self.request.lora,
                        max_steps=self.request.max_steps, progress=self._progress,
                        should_stop=self._stop.is_set, **extra)
-        if self.cancelled:
+        if self.cancelled or result is None:
             return None
-        return Path(result) if result is not None else self.out_dir
+        return export_like_source(Path(self.model_path), Path(result), self.on_notice)
+
+
+def export_like_source(source: Path, trained: Path,
+                       notice: Callable[[str], None] | None = None) -> Path:
+    """The fine-tuned model in the file format of the model it came from.
+
+    A GGUF source (one of ours: others cannot be trained) gets a GGUF copy
+    with the same quantization, written inside the new checkpoint folder,
+    so the user goes on with the kind of file they chose. Anything else
+    (or a trainer that already wrote a GGUF file) is returned as it is.
+    """
+    if source.suffix.lower() != ".gguf" or not trained.is_dir():
+        return trained
+    from textgen.core.checkpoint import load_checkpoint
+    from textgen.core.export.gguf_export import export_gguf
+    from textgen.core.export.gguf_reader import read_gguf_header
+    from textgen.core.export.gguf_tensors import QUANT_NAMES
+
+    quant = read_gguf_header(source).get("_file_type_name") or "f16"
+    quant = quant if quant in QUANT_NAMES else "f16"
+    if notice is not None:
+        notice(f"writing the fine-tuned model as GGUF ({quant}), like {source.name}")
+    return export_gguf(load_checkpoint(trained), trained / f"{source.stem}.gguf", quant).path
 
 
 def load_trainer() -> Callable:

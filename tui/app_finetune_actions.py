@@ -13,6 +13,7 @@ from textgen.tui.app_finetune import (FinetuneJob, FinetuneRequest, finetune_sup
                                       new_output_dir)
 from textgen.tui.app_messages import FinetuneEnded, FinetuneProgress
 from textgen.tui.app_models import display_path
+from textgen.tui.widgets.finetune_panel import FinetunePanel
 
 
 class FinetuneActionsMixin:
@@ -54,8 +55,6 @@ class FinetuneActionsMixin:
                           train=self.trainer,
                           on_notice=lambda text: self.call_from_thread(self.notify, text))
         self.finetune_job = job
-        from textgen.tui.widgets.finetune_panel import FinetunePanel
-
         epochs = f"{request.epochs} epoch{'s' if request.epochs > 1 else ''}"
         self.query_one(FinetunePanel).start(
             f"fine-tuning on {request.data_path.name} ({epochs}"
@@ -74,6 +73,9 @@ class FinetuneActionsMixin:
         else:
             self.post_message(FinetuneEnded(job, path, None))
 
+    def action_cancel_finetune(self) -> None:
+        self.cancel_finetune()
+
     def cancel_finetune(self) -> bool:
         if self.finetune_job is None:
             self.notify("No fine-tune is running.")
@@ -81,3 +83,25 @@ class FinetuneActionsMixin:
         self.finetune_job.cancel()
         self.notify("Cancelling the fine-tune...", timeout=3)
         return True
+
+    def on_finetune_progress(self, message: FinetuneProgress) -> None:
+        v = message.values
+        self.query_one(FinetunePanel).show_progress(
+            int(v.get("step") or 0), v.get("total"), v.get("loss"), v.get("epoch"),
+            v.get("epochs"))
+
+    def on_finetune_panel_cancel_requested(self) -> None:
+        self.cancel_finetune()
+
+    def on_finetune_ended(self, message: FinetuneEnded) -> None:
+        self.finetune_job = None
+        self.query_one(FinetunePanel).stop()
+        if message.error:
+            self.notify(f"Fine-tuning failed: {message.error}", severity="error", timeout=10)
+        elif message.path is None:
+            self.notify(f"Fine-tuning cancelled; still using {display_path(self.model_path)}.",
+                        timeout=5)
+        else:
+            self.notify(f"Fine-tuned copy saved to {display_path(message.path)}; switching to it.",
+                        timeout=6)
+            self.load_model(str(message.path))

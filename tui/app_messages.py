@@ -13,9 +13,9 @@ class ModelLoaded(Message):
 
 
 class ModelFailed(Message):
-    def __init__(self, path: str, error: str):
+    def __init__(self, path: str, error: str, serial: int = 0):
         super().__init__()
-        self.path, self.error = path, error
+        self.path, self.error, self.serial = path, error, serial
 
 
 class GenerationEnded(Message):

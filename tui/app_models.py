@@ -138,13 +138,14 @@ class RecentModels:
 
 
 def leave_a_core_for_the_screen() -> int | None:
-    """Cap PyTorch's threads at one less than the CPU count while the app runs.
+    """Cap PyTorch's threads at one less than the CPU count while the app runs;
+    returns the count it had before (to restore on exit), or None if unchanged.
 
     The screen needs a core of its own: with every core in PyTorch's pool
     the pool's spinning threads starve the UI thread (and the generation
     thread waiting for the GIL), which on a small machine makes decoding
     several times slower, not faster. An explicit OMP_NUM_THREADS or
-    TEXTGEN_THREADS is respected. Returns the thread count set, if any.
+    TEXTGEN_THREADS is respected.
     """
     import sys
 
@@ -154,6 +155,15 @@ def leave_a_core_for_the_screen() -> int | None:
     wanted = os.environ.get("TEXTGEN_THREADS")
     count = int(wanted) if wanted and wanted.isdigit() and int(wanted) > 0 \
         else max(1, (os.cpu_count() or 2) - 1)
-    if torch.get_num_threads() > count or wanted:
+    before = torch.get_num_threads()
+    if before > count or wanted:
         torch.set_num_threads(count)
-    return count
+        return before
+    return None
+
+
+def restore_threads(count: int | None) -> None:
+    import sys
+
+    if count is not None and "torch" in sys.modules:
+        sys.modules["torch"].set_num_threads(count)

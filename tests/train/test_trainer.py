@@ -82,7 +82,6 @@ def test_gradient_accumulation_matches_a_larger_batch(make_config, tmp_path):
         config.optim.eps, config.optim.lr = 1.0, 1.0
     big = train_run(configs[0], tmp_path / "a")
     accumulated = train_run(configs[1], tmp_path / "b")
-    moved = 0.0
     for (name, p), q in zip(big.target.model.named_parameters(),
                             accumulated.target.model.parameters()):
         assert torch.allclose(p, q, atol=1e-6), name

@@ -130,7 +130,7 @@ async def test_save_and_reopen_a_session(gpt, tmp_path):
         await set_controls(app, pilot, seed=9, max_tokens=15)
         await generate(app, pilot)
         await pilot.press("alt+5")
-        app.query_one("#chat-message").value = f'/system Speak briefly.'
+        app.query_one("#chat-message").value = '/system Speak briefly.'
         app.query_one("#chat-message").focus()
         await pilot.press("enter")
         app.query_one("#chat-message").value = "Good morrow"

@@ -12,6 +12,7 @@ from textgen.assistants import StoryAssistant
 from textgen.core import load
 from textgen.tui.app import TextgenApp
 from textgen.tui.app_finetune import FinetuneRequest, finetune_support, progress_values
+from textgen.tui.screens.dialogs import FinetuneDialog
 from textgen.tui.widgets.finetune_panel import FinetunePanel
 
 pytestmark = pytest.mark.anyio
@@ -69,7 +70,17 @@ async def test_cancel_keeps_the_original_model(tmp_path, text_file):
     app = TextgenApp(original, data_dir=tmp_path / "home")
     async with app.run_test(size=SIZE) as pilot:
         await wait_for_model(app, pilot, original)
-        job = app.start_finetune(FinetuneRequest.parse(f'"{text_file}" --epochs 500'))
+        await pilot.press("ctrl+p", *"Fine-tune")        # the palette entry opens the dialog
+        await wait_until(pilot, lambda: app.screen.query("CommandList"), what="the palette")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, FinetuneDialog),
+                         what="the fine-tune dialog")
+        app.screen.query_one("#ft-path").value = str(text_file)
+        app.screen.query_one("#ft-epochs").value = "500"
+        await pilot.click("#ok")
+        job = app.finetune_job
+        assert job is not None and job.request.epochs == 500
         panel = app.query_one(FinetunePanel)
         await wait_until(pilot, lambda: bool(getattr(panel, "losses", None)), timeout=120,
                          what="the first progress report")
@@ -129,3 +140,24 @@ def test_finetune_request_parsing(tmp_path):
     request = FinetuneRequest.parse(f'"{data}" --epochs 3 --lora --max-steps 7')
     assert (request.data_path, request.epochs, request.lora, request.max_steps) == \
         (data, 3, True, 7)
+
+
+async def test_a_gguf_export_is_fine_tuned_and_comes_back_as_gguf(tmp_path, text_file):
+    from textgen.core.checkpoint import load_checkpoint
+    from textgen.core.export.gguf_export import export_gguf
+
+    source = export_gguf(load_checkpoint(tiny_gpt_path()), tmp_path / "tiny.gguf", "q8_0").path
+    before = source.read_bytes()
+    app = TextgenApp(source, data_dir=tmp_path / "home")
+    async with app.run_test(size=SIZE) as pilot:
+        await wait_for_model(app, pilot, source)
+        assert app.generator.info.backend == "gguf"
+        app.run_slash(f'/finetune "{text_file}" --max-steps 2')
+        await wait_until(pilot, lambda: app.finetune_job is None, timeout=240,
+                         what="the fine-tune to finish")
+        await wait_until(pilot, lambda: app.model_path != str(source) and not app.loading,
+                         what="the switch")
+        assert app.model_path.endswith("tiny.gguf") and app.model_path != str(source)
+        info = app.generator.info
+        assert (info.backend, info.quantization) == ("gguf", "q8_0")
+    assert source.read_bytes() == before

@@ -6,7 +6,7 @@ import time
 from typing import Iterator, Sequence
 
 import pytest
-from test_app_helpers import anyio_backend, wait_for_run, wait_until
+from test_app_helpers import anyio_backend, wait_for_run
 
 from textgen.core.generator import Generator, ModelInfo, RawToken
 from textgen.tui.app import TextgenApp
